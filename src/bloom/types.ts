@@ -1,0 +1,55 @@
+/**
+ * A set of taken names that may answer "maybe" but never forgets: a Bloom
+ * filter. `has` returning `false` means *definitely never added*.
+ *
+ * Implement it to swap in another filter (a WASM one, a browser-friendly one).
+ *
+ * @example
+ * ```ts
+ * const exact = new Set<string>();
+ * const filter: TakenFilter = {
+ *   add: (name) => void exact.add(name),
+ *   has: (name) => exact.has(name),
+ *   stats: () => ({ items: exact.size, bits: 0, hashes: 0, estimatedFalsePositiveRate: 0 }),
+ * };
+ * ```
+ */
+export interface TakenFilter {
+  add(username: string): void;
+  /** `false`: definitely not added. `true`: added, or a false positive. */
+  has(username: string): boolean;
+  stats(): FilterStats;
+}
+
+/** Size and quality figures of a {@link TakenFilter}. */
+export interface FilterStats {
+  /** Names added so far (with repeats). */
+  items: number;
+  /** Size of the bit array. */
+  bits: number;
+  /** Number of hash functions. */
+  hashes: number;
+  /** The false-positive rate expected at the current fill. */
+  estimatedFalsePositiveRate: number;
+}
+
+/**
+ * Sizing of the Bloom filter of taken names.
+ *
+ * @example
+ * ```ts
+ * const bloom: BloomOptions = { expectedItems: 1_000_000, falsePositiveRate: 0.01 };
+ * ```
+ */
+export interface BloomOptions {
+  /** How many taken names the filter is sized for. @defaultValue 100_000 */
+  expectedItems?: number;
+  /** The false-positive rate at `expectedItems` names. @defaultValue 0.01 */
+  falsePositiveRate?: number;
+  /**
+   * Builds the filter (for {@link BloomOptions.expectedItems} and
+   * {@link BloomOptions.falsePositiveRate}). Defaults to `createBloomFilter`,
+   * which is bloom-filters' `BloomFilter` with a fast 32-bit hash.
+   */
+  create?: (sizing: { expectedItems: number; falsePositiveRate: number }) => TakenFilter;
+}
