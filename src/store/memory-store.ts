@@ -1,23 +1,5 @@
+import { UsernameConflictError } from './conflict.js';
 import type { StoreContext, UsernameStore } from './types.js';
-
-/**
- * Thrown by {@link MemoryStore.insert} when the name is already stored: the
- * in-memory equivalent of a unique-constraint violation.
- *
- * @example
- * ```ts
- * try { await store.insert('alice', data, {}); }
- * catch (error) { if (error instanceof UsernameConflictError) console.log(error.username); }
- * ```
- */
-export class UsernameConflictError extends Error {
-  /** Stable code, like a driver's `code`, for callers that match on shape. */
-  readonly code = 'USERNAME_CONFLICT';
-  constructor(readonly username: string) {
-    super(`The username "${username}" is already taken (unique constraint).`);
-    this.name = 'UsernameConflictError';
-  }
-}
 
 /**
  * The row {@link MemoryStore} keeps for each name.
