@@ -1,0 +1,184 @@
+/**
+ * Helpers shared by the SQL adapters (SQLite, PostgreSQL, MySQL). Private to
+ * the package: not re-exported from any subpath.
+ *
+ * Table and column names come from the app's configuration, not from users,
+ * but they still go through {@link quoteIdentifier}: a `"` in a configured name
+ * must produce a strange identifier, never a second statement. Values are
+ * always bound parameters; nothing here ever splices a value into SQL text.
+ *
+ * @internal
+ * @module
+ */
+
+/** How {@link quoteIdentifier} quotes. @internal */
+export interface QuoteIdentifierOptions {
+  /** The dialect's identifier quote: `"` (SQL standard, SQLite, PostgreSQL) or `` ` `` (MySQL). @defaultValue `'"'` */
+  quote?: '"' | '`';
+  /** Longest identifier in UTF-8 bytes that the database keeps without truncating (PostgreSQL: 63, MySQL: 64). @defaultValue no limit */
+  maxBytes?: number;
+  /** What the name is, for the error message (`'table'`, `'column'`…). @defaultValue `'identifier'` */
+  what?: string;
+}
+
+// In a `u` regex a surrogate range matches only surrogates that are not half of a pair.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+const utf8 = new TextEncoder();
+
+/**
+ * Quotes one identifier (a table, column, constraint or channel name) for
+ * splicing into SQL text: wraps it in the dialect's quote character and
+ * doubles any quote character inside it, which is the standard escape in
+ * every dialect we support. Rejects names that no quoting can make safe or
+ * faithful: empty, containing NUL, not well-formed UTF-16 (lone surrogates
+ * would be mangled on the way to UTF-8), or longer than the database keeps
+ * (PostgreSQL silently truncates at 63 bytes, so two long names could collide).
+ *
+ * @internal
+ * @example
+ * ```ts
+ * quoteIdentifier('user"s');                 // → "user""s"
+ * quoteIdentifier('users', { quote: '`' });  // → `users`
+ * ```
+ */
+export function quoteIdentifier(name: string, options: QuoteIdentifierOptions = {}): string {
+  const { quote = '"', maxBytes, what = 'identifier' } = options;
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new TypeError(`The ${what} name must be a non-empty string; got ${JSON.stringify(name)}.`);
+  }
+  if (name.includes('\0')) {
+    throw new TypeError(`The ${what} name ${JSON.stringify(name)} contains a NUL character, which no database accepts in an identifier.`);
+  }
+  if (LONE_SURROGATE.test(name)) {
+    throw new TypeError(`The ${what} name ${JSON.stringify(name)} contains a lone surrogate and cannot be encoded as UTF-8.`);
+  }
+  if (maxBytes !== undefined && utf8.encode(name).length > maxBytes) {
+    throw new TypeError(
+      `The ${what} name ${JSON.stringify(name)} is longer than ${maxBytes} bytes; the database would truncate it silently.`,
+    );
+  }
+  return quote + name.split(quote).join(quote + quote) + quote;
+}
+
+/** PostgreSQL keeps identifiers up to NAMEDATALEN - 1 = 63 bytes and silently truncates longer ones. @internal */
+export const PG_MAX_IDENTIFIER_BYTES = 63;
+
+/**
+ * Rejects with `signal.reason` if the signal is (or becomes) aborted before
+ * `promise` settles; otherwise settles like `promise`.
+ *
+ * For drivers with no per-query cancellation (pg, mysql2): the query itself
+ * keeps running on the server and its eventual result or error is dropped.
+ * That is only safe for reads: a write that was sent may still commit after
+ * the caller was told "aborted", so writes should check the signal before
+ * sending and then wait for the server's answer.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * const rows = await abortable(pool.query(sql, values), ctx.signal);
+ * ```
+ */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) {
+    promise.catch(() => {}); // the dropped query must not become an unhandled rejection
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      promise.catch(() => {});
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * The extra values an SQL adapter's `insert` writes next to the username, keyed
+ * by column name. Only the columns listed in the adapter's `columns` option are
+ * read; `undefined` values are left out so that the column's DEFAULT applies.
+ *
+ * @example
+ * ```ts
+ * const data: SqlInsertData = { email: 'alice@example.com', display_name: 'Alice' };
+ * ```
+ */
+export type SqlInsertData = Readonly<Record<string, unknown>> | null | undefined;
+
+/**
+ * A row as the database returned it (`RETURNING *`), keyed by column name.
+ *
+ * @example
+ * ```ts
+ * const row: SqlRow = { username: 'alice', email: 'alice@example.com' };
+ * ```
+ */
+export type SqlRow = Record<string, unknown>;
+
+/**
+ * Validates the `columns` option and returns the quoted names, in order.
+ *
+ * @internal
+ */
+export function quoteDataColumns(
+  columns: readonly string[],
+  usernameColumn: string,
+  options: Omit<QuoteIdentifierOptions, 'what'>,
+): Map<string, string> {
+  const quoted = new Map<string, string>();
+  for (const name of columns) {
+    if (name === usernameColumn) {
+      throw new TypeError(`The columns option must not list the username column ${JSON.stringify(name)}; it is always written.`);
+    }
+    if (quoted.has(name)) throw new TypeError(`The columns option lists ${JSON.stringify(name)} twice.`);
+    quoted.set(name, quoteIdentifier(name, { ...options, what: 'column' }));
+  }
+  return quoted;
+}
+
+/**
+ * Picks the configured extra columns out of `data`: the names (in the order of
+ * the `columns` option) whose value is not `undefined`, and those values.
+ * Keys of `data` that are not configured are ignored, never written: `data`
+ * may well be a request body, and an allow-list is what stops it from setting
+ * `is_admin`.
+ *
+ * @internal
+ */
+export function pickDataColumns(
+  data: unknown,
+  columns: ReadonlyMap<string, string>,
+): { names: string[]; values: unknown[] } {
+  const names: string[] = [];
+  const values: unknown[] = [];
+  if (columns.size === 0 || data === undefined || data === null) return { names, values };
+  if (typeof data !== 'object') {
+    throw new TypeError(
+      `insert() needs an object of column values when the columns option is set; got ${typeof data} ${JSON.stringify(data)}.`,
+    );
+  }
+  for (const name of columns.keys()) {
+    if (!Object.hasOwn(data, name)) continue;
+    const value = (data as Record<string, unknown>)[name];
+    if (value === undefined) continue;
+    names.push(name);
+    values.push(value);
+  }
+  return { names, values };
+}
+
+/** Distinct values of `items`, in first-seen order. @internal */
+export function distinct(items: readonly string[]): string[] {
+  return [...new Set(items)];
+}
