@@ -7,13 +7,16 @@
  * column holds.
  */
 
-// Printable ASCII is already NFKC-stable, so the common case skips the two
-// normalisation passes (they dominate the cost of a cached check).
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+/**
+ * Printable ASCII is already NFKC-stable and has no invisible or surrogate
+ * code units, so the common case skips the Unicode checks and the two
+ * normalisation passes (they dominate the cost of a cached check).
+ */
+export const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 /** Canonical form of a well-formed string (see the module comment). */
-export function canonicalForm(raw: string): string {
-  if (PRINTABLE_ASCII.test(raw)) return raw.trim().toLowerCase();
+export function canonicalForm(raw: string, ascii = PRINTABLE_ASCII.test(raw)): string {
+  if (ascii) return raw.trim().toLowerCase();
   return raw.trim().normalize('NFKC').toLowerCase().normalize('NFKC').trim();
 }
 

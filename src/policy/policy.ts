@@ -1,4 +1,4 @@
-import { canonicalForm, displayForm, isWellFormed } from './normalize.js';
+import { canonicalForm, displayForm, isWellFormed, PRINTABLE_ASCII } from './normalize.js';
 import { DEFAULT_RESERVED } from './reserved.js';
 import type { InvalidReason, PolicyOptions, PolicyResult } from './types.js';
 
@@ -95,10 +95,11 @@ export function createPolicy(options: PolicyOptions = {}): Policy {
     if (input.length > hardLimit) {
       return refuse(displayForm(input), 'too_long', `Usernames can have at most ${maxLength} characters; this one has ${input.length}.`);
     }
-    if (!isWellFormed(input)) {
+    const ascii = PRINTABLE_ASCII.test(input);
+    if (!ascii && !isWellFormed(input)) {
       return refuse(displayForm(input), 'malformed_unicode', `The username "${displayForm(input)}" contains a lone UTF-16 surrogate, which is not a character.`);
     }
-    const invisible = INVISIBLE.exec(input);
+    const invisible = ascii ? null : INVISIBLE.exec(input);
     if (invisible) {
       return refuse(
         displayForm(input),
@@ -106,7 +107,7 @@ export function createPolicy(options: PolicyOptions = {}): Policy {
         `Usernames cannot contain control or invisible characters; "${displayForm(input)}" has ${describeChar(invisible[0])} at position ${invisible.index}.`,
       );
     }
-    const username = canonicalForm(input);
+    const username = canonicalForm(input, ascii);
     if (username.length === 0) return refuse('', 'empty', 'A username cannot be empty.');
     const length = codePointLength(username);
     if (length < minLength) {
