@@ -228,7 +228,7 @@ describe.each(locations)('sqliteStore ($kind)', ({ open }) => {
     expect(users.isConflict(sameName)).toBe(true);
     expect(users.isConflict(new Error('wrapped', { cause: sameName }))).toBe(true);
 
-    await expect(users.insert('carol', 'not an object', {})).rejects.toThrow(TypeError);
+    await expect(users.insert('carol', 'not an object' as never, {})).rejects.toThrow(TypeError);
     // ensureSchema verifies an existing table (here through a store without `columns`).
     await sqliteStore({ db, table }).ensureSchema();
   });
