@@ -262,7 +262,7 @@ describe.skipIf(!url)('postgresStore', () => {
       const started = performance.now();
       read.abort(reason);
       await expect(blockedRead).rejects.toBe(reason);
-      expect(performance.now() - started).toBeLessThan(50);
+      expect(performance.now() - started).toBeLessThan(1_000); // and before the lock is released below
       write.abort(reason);
       await locker.query('COMMIT');
       expect(await blockedWrite).toEqual({ username: 'g' }); // it committed, so the caller hears so
