@@ -92,8 +92,9 @@ export interface RedisStore<TData = unknown> extends UsernameStore<TData, RedisR
   /** `DEL` the key and `ZREM` it from the index, in one `MULTI`; `true` when the key existed. */
   remove(username: string, ctx?: StoreContext): Promise<boolean>;
   /**
-   * Every stored name exactly once, in byte order, 1,000 per round trip:
-   * `ZRANGEBYLEX` pages over the index (keyset pagination, never `SCAN`).
+   * Every stored name exactly once, in byte order, 1,000 per page:
+   * `ZRANGEBYLEX` pages over the index (keyset pagination, never `SCAN`),
+   * each checked against its keys with one multi-key `EXISTS`.
    */
   list(ctx?: StoreContext): AsyncIterable<string>;
   /** Does nothing: Redis needs no schema. Resolves, so that setup code can treat every store alike. */
@@ -251,10 +252,14 @@ export function redisStore<TData = unknown>(options: RedisStoreOptions): RedisSt
         if (page.length === 0) return;
         // The index can only be stale if keys were deleted or expired behind
         // the store's back; filtering through EXISTS keeps list() in agreement
-        // with exists() even then, at one pipelined round trip per page.
-        const present = await existsMany(page, ctx);
+        // with exists() even then. One multi-key EXISTS counts the page's keys
+        // (one command, not a thousand); only when some are missing does the
+        // page go through the per-key existsMany.
+        throwIfAborted(ctx);
+        const count = await client.exists(...page.map(keyOf));
+        const present = count === page.length ? undefined : await existsMany(page, ctx);
         for (const name of page) {
-          if (!present.has(name)) continue;
+          if (present && !present.has(name)) continue;
           throwIfAborted(ctx);
           yield name;
         }
