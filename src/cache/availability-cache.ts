@@ -99,7 +99,7 @@ export function createAvailabilityCache(
   const availableTtl = options.availableTtlMs ?? 5_000;
   const takenTtl = options.takenTtlMs ?? 300_000;
   const lru = new LRUCache<string, Answer>({
-    max: options.max ?? 10_000,
+    max: options.max ?? 50_000,
     ttl: takenTtl,
     // An injected clock may jump at any moment; lru-cache's default of
     // re-reading the clock at most once per millisecond of *real* time would
