@@ -1,6 +1,8 @@
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mysqlStore, type MysqlStore, type MysqlStoreOptions } from '../../src/adapters/mysql.js';
+import type { UsernameStore } from '../../src/store/types.js';
+import { describeStoreConformance } from '../../src/testing/index.js';
 import { requireService, uniqueName } from '../support/services.js';
 
 const url = await requireService('mysql');
@@ -218,6 +220,9 @@ describe.skipIf(!url)('mysqlStore (MariaDB/MySQL)', () => {
     await store.ensureSchema();
     await store.insert("o'brien", undefined, {});
     expect(await collect(store.list({}))).toEqual(["o'brien"]);
+    const inDatabase = mysqlStore({ pool, database: new URL(url!).pathname.slice(1), table: name, column: 'user`name' });
+    await inDatabase.ensureSchema();
+    expect(await inDatabase.exists("o'brien", {})).toBe(true);
     expect(() => mysqlStore({ pool, table: '' })).toThrow(TypeError);
     expect(() => mysqlStore({ pool, column: 'a\0b' })).toThrow(/NUL/);
   });
@@ -261,6 +266,17 @@ describe.skipIf(!url)('mysqlStore (MariaDB/MySQL)', () => {
     expect(await store.remove('Resume', {})).toBe(true);
   });
 
+  it('existsMany agrees with exists under a PAD SPACE collation (utf8mb4_bin), where "a" equals "a "', async () => {
+    const name = table();
+    await pool.query(`CREATE TABLE \`${name}\` (username VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL PRIMARY KEY)`);
+    const store = mysqlStore({ pool, table: name });
+    await store.ensureSchema(); // the table exists: left as it is
+    await store.insert('a', undefined, {});
+    expect(await store.exists('a ', {})).toBe(true);
+    expect(await store.existsMany(['a ', 'a', 'b'], {})).toEqual(new Set(['a ', 'a']));
+    expect(store.isConflict(await store.insert('a ', undefined, {}).catch((e: unknown) => e))).toBe(true);
+  });
+
   it('ensureSchema rejects an existing table whose column has no unique index of its own', async () => {
     const plain = table();
     await pool.query(`CREATE TABLE \`${plain}\` (username VARCHAR(255) NOT NULL, INDEX (username))`);
@@ -277,5 +293,41 @@ describe.skipIf(!url)('mysqlStore (MariaDB/MySQL)', () => {
     const { store } = await fresh();
     await store.close();
     expect(await store.exists('alice', {})).toBe(false);
+  });
+});
+
+describe.skipIf(!url)('mysqlStore conformance', () => {
+  // One pool for the whole kit run; each check gets its own table.
+  const pool = url ? mysql.createPool({ uri: url, connectionLimit: 10 }) : undefined!;
+  const tableOf = new WeakMap<object, string>();
+  const quoted = (name: string) => `\`${name.replaceAll('`', '``')}\``;
+  afterAll(() => pool?.end());
+
+  describeStoreConformance('mysqlStore', {
+    test: { describe, it, expect, beforeAll, afterAll },
+    makeStore: async () => {
+      const table = uniqueName('ua_myk');
+      const store = mysqlStore({ pool, table });
+      await store.ensureSchema();
+      tableOf.set(store, table);
+      return { store, cleanup: () => pool.query(`DROP TABLE IF EXISTS ${quoted(table)}`).then(() => {}) };
+    },
+    data: () => undefined,
+    // Multi-row INSERTs of 5,000 prepared placeholders: 50,000 rows in ten statements.
+    bulkInsert: async (store: UsernameStore, names: readonly string[]) => {
+      const table = quoted(tableOf.get(store)!);
+      for (let i = 0; i < names.length; i += 5_000) {
+        const chunk = names.slice(i, i + 5_000);
+        await pool.execute(`INSERT INTO ${table} (username) VALUES ${chunk.map(() => '(?)').join(', ')}`, chunk);
+      }
+    },
+    // A query on a dropped table: ER_NO_SUCH_TABLE, an error of this store that is no conflict.
+    nonConflictError: async (store: UsernameStore) => {
+      await pool.query(`DROP TABLE ${quoted(tableOf.get(store)!)}`);
+      return store.insert('kit-dropped', undefined, {}).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    },
   });
 });

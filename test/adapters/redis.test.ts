@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapeRedisGlob, redisBus, redisStore, type RedisStore } from '../../src/adapters/redis.js';
 import type { InvalidationMessage } from '../../src/bus/types.js';
 import { UsernameConflictError } from '../../src/store/conflict.js';
+import type { UsernameStore } from '../../src/store/types.js';
+import { describeStoreConformance } from '../../src/testing/index.js';
 import { requireService, uniqueName } from '../support/services.js';
 
 const url = await requireService('redis');
@@ -322,5 +324,41 @@ describe.skipIf(!url)('redisBus', () => {
       await subscriber.quit();
       await publisher.quit();
     }
+  });
+});
+
+describe.skipIf(!url)('redisStore conformance', () => {
+  const client = url ? new Redis(url) : undefined!;
+  afterAll(() => client?.quit());
+
+  describeStoreConformance('redisStore', {
+    test: { describe, it, expect, beforeAll, afterAll },
+    makeStore: () => {
+      const prefix = `${uniqueName('ua_rdk')}:`;
+      return { store: redisStore({ client, prefix }), cleanup: () => flushPrefix(client, prefix) };
+    },
+    data: () => ({ userId: 1 }),
+    // What insert does, 5,000 names per MULTI: MSETNX (all or nothing) + one ZADD.
+    bulkInsert: async (store: UsernameStore<unknown>, names: readonly string[]) => {
+      const { prefix, indexKey } = store as RedisStore;
+      for (let i = 0; i < names.length; i += 5_000) {
+        const chunk = names.slice(i, i + 5_000);
+        const reply = await client
+          .multi()
+          .msetnx(...chunk.flatMap((name) => [prefix + name, '1']))
+          .zadd(indexKey, ...chunk.flatMap((name) => [0, name] as const))
+          .exec();
+        const [[error, set] = [null, 0]] = reply ?? [];
+        if (error || set !== 1) throw error ?? new Error('MSETNX refused the chunk: some names were already stored.');
+      }
+    },
+    // The index key clobbered with a string: the insert's ZADD fails with WRONGTYPE.
+    nonConflictError: async (store: UsernameStore<unknown>) => {
+      await client.set((store as RedisStore).indexKey, 'not a sorted set');
+      return store.insert('kit-wrongtype', { userId: 1 }, {}).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    },
   });
 });
