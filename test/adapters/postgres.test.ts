@@ -10,6 +10,9 @@ import {
   type PostgresStoreOptions,
 } from '../../src/adapters/postgres.js';
 import type { InvalidationMessage } from '../../src/bus/types.js';
+import type { UsernameStore } from '../../src/store/types.js';
+import { describeStoreConformance } from '../../src/testing/index.js';
+import { createUsernameAvailability } from '../../src/index.js';
 import { requireService, uniqueName } from '../support/services.js';
 
 const url = await requireService('postgres');
@@ -405,6 +408,42 @@ describe.skipIf(!url)('postgresBus', () => {
     await expect(bus.subscribe(() => {})).rejects.toThrow(/after close/);
   });
 
+  it('keeps two createUsernameAvailability instances in step through the database', async () => {
+    const table = uniqueName('u');
+    const channel = uniqueName('ch');
+    const store = postgresStore({ pool, table });
+    await store.ensureSchema();
+    const busA = postgresBus({ pool, channel });
+    const busB = postgresBus({ pool, channel });
+    const a = createUsernameAvailability({ store, bus: busA, cache: { availableTtlMs: 60_000 } });
+    const b = createUsernameAvailability({ store, bus: busB, cache: { availableTtlMs: 60_000 } });
+    try {
+      // Wait until both instances' LISTEN sessions are up (they subscribe in the background).
+      for (let i = 0; i < 500; i++) {
+        const { rows } = await pool.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = $1', [`LISTEN "${channel}"`]);
+        if (rows[0].n === 2) break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(await b.check('alice')).toMatchObject({ status: 'available' }); // now cached as available on B
+      const heard = new Promise<void>((resolve) => {
+        b.on('taken', ({ origin }) => {
+          if (origin === 'remote') resolve();
+        });
+      });
+      expect(await a.checkThenCreate('alice', undefined)).toMatchObject({ ok: true, username: 'alice' });
+      await heard;
+      expect(await b.check('alice')).toMatchObject({ status: 'taken' });
+      expect(b.stats()).toMatchObject({ busReceived: 1 });
+    } finally {
+      await a.close();
+      await b.close();
+      await busA.close();
+      await busB.close();
+      await pool.query(`DROP TABLE IF EXISTS ${quote(table)}`);
+    }
+    expect(pool.totalCount - pool.idleCount).toBe(0);
+  });
+
   it('reports a lost LISTEN connection through onError instead of crashing', async () => {
     const channel = uniqueName('ch');
     const errors: unknown[] = [];
@@ -417,6 +456,35 @@ describe.skipIf(!url)('postgresBus', () => {
     for (let i = 0; i < 200 && errors.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(String(errors[0])).toMatch(/lost its LISTEN connection/);
     await bus.close();
+  });
+});
+
+// The shared conformance kit against the real server: one table per check.
+describe.skipIf(!url)('postgresStore conformance', () => {
+  const pool = new pg.Pool({ connectionString: url, max: 8 });
+  afterAll(() => pool.end());
+  const tables = new WeakMap<object, string>();
+
+  describeStoreConformance('postgresStore', {
+    test: { describe, it, expect, beforeAll, afterAll },
+    makeStore: async () => {
+      const table = uniqueName('u');
+      const store = postgresStore({ pool, table });
+      await store.ensureSchema();
+      tables.set(store, table);
+      return {
+        store,
+        cleanup: async () => {
+          await pool.query(`DROP TABLE IF EXISTS ${quote(table)}`);
+        },
+      };
+    },
+    data: () => undefined,
+    // One statement for all rows: 50,000 names in a fraction of a second.
+    bulkInsert: async (store: UsernameStore<unknown>, names: readonly string[]) => {
+      await pool.query(`INSERT INTO ${quote(tables.get(store)!)} SELECT unnest($1::text[])`, [names]);
+    },
+    nonConflictError: (store) => store.insert(null as unknown as string, undefined, {}),
   });
 });
 
