@@ -102,7 +102,7 @@ async function checkRaceProperty<TData>(options: ConformanceOptions<TData>): Pro
 }
 
 /**
- * Registers the conformance suite for a {@link UsernameStore} adapter with
+ * Registers the conformance suite for a `UsernameStore` adapter with
  * your test runner: one `describe(name)` holding one `it` per check (see
  * {@link ConformanceCheckId}). Each check builds a fresh store with
  * `makeStore` and cleans it up afterwards.
