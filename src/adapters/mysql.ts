@@ -9,8 +9,8 @@
  */
 import { causeChain, isMysqlUniqueViolation } from '../store/conflict.js';
 import type { StoreContext, UsernameStore } from '../store/types.js';
+import { abortable } from '../abortable.js';
 import {
-  abortable,
   distinct,
   pickDataColumns,
   quoteDataColumns,

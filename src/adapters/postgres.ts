@@ -11,8 +11,8 @@
  */
 import { isPostgresUniqueViolation } from '../store/conflict.js';
 import type { StoreContext, UsernameStore } from '../store/types.js';
+import { abortable } from '../abortable.js';
 import {
-  abortable,
   distinct,
   PG_MAX_IDENTIFIER_BYTES,
   pickDataColumns,

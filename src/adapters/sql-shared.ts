@@ -64,47 +64,6 @@ export function quoteIdentifier(name: string, options: QuoteIdentifierOptions = 
 export const PG_MAX_IDENTIFIER_BYTES = 63;
 
 /**
- * Rejects with `signal.reason` if the signal is (or becomes) aborted before
- * `promise` settles; otherwise settles like `promise`.
- *
- * For drivers with no per-query cancellation (pg, mysql2): the query itself
- * keeps running on the server and its eventual result or error is dropped.
- * That is only safe for reads: a write that was sent may still commit after
- * the caller was told "aborted", so writes should check the signal before
- * sending and then wait for the server's answer.
- *
- * @internal
- * @example
- * ```ts
- * const rows = await abortable(pool.query(sql, values), ctx.signal);
- * ```
- */
-export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) {
-    promise.catch(() => {}); // the dropped query must not become an unhandled rejection
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      promise.catch(() => {});
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-/**
  * The extra values an SQL adapter's `insert` writes next to the username, keyed
  * by column name. Only the columns listed in the adapter's `columns` option are
  * read; `undefined` values are left out so that the column's DEFAULT applies.

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { abortable } from '../abortable.js';
 import type { CacheOptions } from '../types.js';
 
 /** What the cache remembers about a canonical name. */
@@ -37,29 +38,6 @@ class StoreReadFailure {
  * the bound only guards against a name being invalidated in a tight loop.
  */
 const MAX_READ_ATTEMPTS = 3;
-
-/**
- * Stops waiting when the caller's signal aborts, without cancelling the shared
- * read: other callers joined it, and its answer is still worth caching.
- */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
 
 /**
  * Builds the cache layer on lru-cache.
@@ -123,7 +101,7 @@ export function createAvailabilityCache(
       for (let attempt = 1; ; attempt++) {
         const status: LRUCache.Status<string, Answer> = {};
         try {
-          const answer = await untilAborted(lru.fetch(username, { status }), signal);
+          const answer = await abortable(lru.fetch(username, { status }), signal);
           // fetch resolves undefined only when the fetch was aborted and a
           // stale value was allowed, which we never allow; read it as a loss.
           if (answer !== undefined) return { answer, joined: status.fetch === 'inflight' };
