@@ -1,22 +1,29 @@
 /**
- * The stores the benchmarks run against (MemoryStore, SQLite, PostgreSQL),
+ * The stores the benchmarks run against (MemoryStore, SQLite, PostgreSQL,
+ * and for the store-reads benchmark MariaDB/MySQL and Redis),
  * each with fast bulk loading and cleanup, and a wrapper that counts every
  * store call independently of the library's own stats.
  *
  * PostgreSQL: POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test);
- * every run uses its own tables `bench_<pid>_<random>` and drops them.
+ * MySQL: MYSQL_URL (default mysql://root@127.0.0.1:3306/test); Redis:
+ * REDIS_URL (default redis://127.0.0.1:6379). Every run uses its own tables
+ * `bench_<pid>_<random>` (or key prefix) and removes them.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { Redis } from 'ioredis';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { MemoryStore } from '../src/index.js';
 import type { StoreContext, UsernameStore } from '../src/store/types.js';
 import { postgresStore } from '../src/adapters/postgres.js';
 import { sqliteStore } from '../src/adapters/sqlite.js';
+import { mysqlStore } from '../src/adapters/mysql.js';
+import { redisStore } from '../src/adapters/redis.js';
 
-export type StoreKind = 'memory' | 'sqlite' | 'postgres';
+export type StoreKind = 'memory' | 'sqlite' | 'postgres' | 'mysql' | 'redis';
 
 /** A store plus what the benchmarks need around it. */
 export interface StoreKit {
@@ -41,6 +48,10 @@ export interface Skipped {
 }
 
 export const POSTGRES_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const withoutCredentials = (url: string) => url.replace(/\/\/[^@]*@/, '//');
 
 export function uniqueTable(): string {
   return `bench_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
@@ -173,10 +184,87 @@ export async function postgresKit(pool: pg.Pool, ownsPool = false): Promise<Stor
   };
 }
 
-/** Opens a kit of this kind; PostgreSQL may be skipped. */
+/** MariaDB / MySQL through mysql2/promise; only what the store-reads benchmark needs. */
+export async function mysqlKit(): Promise<StoreKit | Skipped> {
+  const pool = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 16, connectTimeout: 3_000 });
+  try {
+    await pool.query('SELECT 1');
+  } catch (error) {
+    await pool.end().catch(() => {});
+    return { skip: `MySQL unreachable at ${withoutCredentials(MYSQL_URL)}: ${(error as Error).message}` };
+  }
+  const table = uniqueTable();
+  const store = mysqlStore({ pool, table });
+  await store.ensureSchema();
+  const insertMany = async (names: readonly string[]) => {
+    for (let start = 0; start < names.length; start += 5_000) {
+      const chunk = names.slice(start, start + 5_000);
+      await pool.query(`INSERT INTO \`${table}\` (username) VALUES ${chunk.map(() => '(?)').join(', ')}`, chunk);
+    }
+  };
+  return {
+    kind: 'mysql',
+    store,
+    insertMany,
+    insertGenerated: (count, prefix) => insertMany(generated(count, prefix)),
+    async selectAll() {
+      const [rows] = await pool.query(`SELECT username FROM \`${table}\``);
+      return (rows as { username: string }[]).map((r) => r.username);
+    },
+    async cleanup() {
+      await pool.query(`DROP TABLE IF EXISTS \`${table}\``).catch(() => {});
+      await pool.end();
+    },
+  };
+}
+
+/** Redis through ioredis: the names are keys under a prefix of their own, indexed by the store's sorted set. */
+export async function redisKit(): Promise<StoreKit | Skipped> {
+  const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3_000 });
+  client.on('error', () => {}); // a refused connection is reported below, not thrown from an emitter
+  try {
+    await client.connect();
+  } catch (error) {
+    client.disconnect();
+    return { skip: `Redis unreachable at ${withoutCredentials(REDIS_URL)}: ${(error as Error).message}` };
+  }
+  const store = redisStore({ client, prefix: `${uniqueTable()}:` });
+  const insertMany = async (names: readonly string[]) => {
+    // The store's own layout: one key per name plus its index sorted set.
+    for (let start = 0; start < names.length; start += 5_000) {
+      const chunk = names.slice(start, start + 5_000);
+      await client
+        .multi()
+        .mset(...chunk.flatMap((name) => [store.prefix + name, '1']))
+        .zadd(store.indexKey, ...chunk.flatMap((name) => [0, name] as const))
+        .exec();
+    }
+  };
+  return {
+    kind: 'redis',
+    store,
+    insertMany,
+    insertGenerated: (count, prefix) => insertMany(generated(count, prefix)),
+    async selectAll() {
+      return client.zrange(store.indexKey, 0, -1);
+    },
+    async cleanup() {
+      const all = await client.zrange(store.indexKey, 0, -1);
+      for (let start = 0; start < all.length; start += 5_000) {
+        await client.del(...all.slice(start, start + 5_000).map((name) => store.prefix + name));
+      }
+      await client.del(store.indexKey);
+      client.disconnect();
+    },
+  };
+}
+
+/** Opens a kit of this kind; the server-backed ones may be skipped. */
 export async function openKit(kind: StoreKind): Promise<StoreKit | Skipped> {
   if (kind === 'memory') return memoryKit();
   if (kind === 'sqlite') return sqliteKit();
+  if (kind === 'mysql') return mysqlKit();
+  if (kind === 'redis') return redisKit();
   const pool = await openPgPool();
   if ('skip' in pool) return pool;
   return postgresKit(pool, true);

@@ -3,7 +3,7 @@
  * key, and an {@link InvalidationBus} over Redis pub/sub.
  *
  * ```ts
- * import Redis from 'ioredis';
+ * import { Redis } from 'ioredis';
  * import { redisStore, redisBus } from 'username-availability/redis';
  * ```
  *
@@ -167,7 +167,7 @@ function results(reply: ExecResult, what: string): unknown[] {
  *
  * @example
  * ```ts
- * import Redis from 'ioredis';
+ * import { Redis } from 'ioredis';
  * import { createUsernameAvailability } from 'username-availability';
  * import { redisStore } from 'username-availability/redis';
  *
@@ -358,7 +358,7 @@ export interface RedisBus extends InvalidationBus {
  *
  * @example
  * ```ts
- * import Redis from 'ioredis';
+ * import { Redis } from 'ioredis';
  * import { redisBus } from 'username-availability/redis';
  *
  * const publisher = new Redis('redis://127.0.0.1:6379');
