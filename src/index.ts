@@ -30,7 +30,6 @@ export { createPolicy, type Policy } from './policy/policy.js';
 export { DEFAULT_RESERVED } from './policy/reserved.js';
 export type { InvalidReason, PolicyOptions, PolicyResult } from './policy/types.js';
 
-export { createBloomFilter } from './bloom/bloom-filter.js';
 export type { BloomOptions, FilterStats, TakenFilter } from './bloom/types.js';
 
 export { MemoryStore, type MemoryRecord, type MemoryStoreOptions } from './store/memory-store.js';

@@ -280,6 +280,37 @@ describe('Bloom filter layer', () => {
     expect(await names.release('sam')).toEqual({ ok: false, reason: 'not_found', username: 'sam' });
   });
 
+  it('takes a filter of the app\'s own through bloom.create, built on each warm()', async () => {
+    const built: Set<string>[] = [];
+    const rec = recordingStore(['ursula']);
+    const names = createUsernameAvailability({
+      store: rec.store,
+      cache: false,
+      bloom: {
+        expectedItems: 10,
+        create: () => {
+          const exact = new Set<string>();
+          built.push(exact);
+          return {
+            add: (name) => void exact.add(name),
+            has: (name) => exact.has(name),
+            stats: () => ({ items: exact.size, bits: 0, hashes: 0, estimatedFalsePositiveRate: 0 }),
+          };
+        },
+      },
+    });
+    expect(names.stats().bloom).toEqual({ items: 0, bits: 0, hashes: 0, estimatedFalsePositiveRate: 1, ready: false });
+    expect(built).toHaveLength(0);
+    await names.warm();
+    expect([...built[0]!]).toEqual(['ursula']);
+    expect(await names.check('victor')).toMatchObject({ status: 'available', source: 'bloom' });
+    await names.checkThenCreate('victor', {});
+    await names.warm(); // a rebuild: a fresh filter from the store
+    expect(built).toHaveLength(2);
+    expect([...built[1]!].sort()).toEqual(['ursula', 'victor']);
+    expect(names.stats().bloom).toMatchObject({ items: 2, ready: true });
+  });
+
   it('rejects warm() with the store error and keeps answering correctly', async () => {
     const store = new MemoryStore({ initial: ['tom'] });
     store.list = async function* () {

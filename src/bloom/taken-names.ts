@@ -1,4 +1,3 @@
-import { createBloomFilter } from './bloom-filter.js';
 import type { BloomOptions, FilterStats, TakenFilter } from './types.js';
 
 /**
@@ -6,10 +5,17 @@ import type { BloomOptions, FilterStats, TakenFilter } from './types.js';
  * fact a bare filter cannot know, whether it is *complete*.
  *
  * A negative ("never added") proves a name free only if every taken name was
- * added, so until a `warm()` has streamed the whole store in, `isSurelyFree`
- * answers false and checks fall through to the cache and the store. Names
- * learned before that (creates, conflicts, reads) are still added, so nothing
- * is lost when it becomes ready.
+ * added, so there is no filter at all until `warm()` has streamed the whole
+ * store into one; until then `isSurelyFree` answers false and checks fall
+ * through to the cache and the store. Names learned before the first warm-up
+ * need not be kept: each of them is in the store, so the warm-up's stream
+ * brings it. Names learned *during* a warm-up go into the filter being built
+ * as well, since the stream may already have passed them.
+ *
+ * The default filter (bloom-filters, CommonJS with a global polyfill and
+ * lodash among its dependencies) is loaded by a dynamic import on the first
+ * warm-up, so an app or a browser bundle that never warms up, or brings its
+ * own filter, never loads it.
  */
 export interface TakenNames {
   add(username: string): void;
@@ -17,15 +23,22 @@ export interface TakenNames {
   isSurelyFree(username: string): boolean;
   /**
    * Builds a fresh filter from `names` and swaps it in when the stream ends.
-   * Names added meanwhile go into both filters, so a create that lands during
-   * a rebuild is never missing from the result. Concurrent calls share one run.
+   * Concurrent calls share one run.
    */
   rebuild(names: AsyncIterable<string>): Promise<number>;
+  /** Figures of the current filter; zeros until the first warm-up. */
   stats(): FilterStats & { ready: boolean };
 }
 
+type Sizing = { expectedItems: number; falsePositiveRate: number };
+
+async function defaultFilter(sizing: Sizing): Promise<TakenFilter> {
+  const { createBloomFilter } = await import('./bloom-filter.js');
+  return createBloomFilter(sizing);
+}
+
 export function createTakenNames(options: BloomOptions): TakenNames {
-  const sizing = {
+  const sizing: Sizing = {
     expectedItems: options.expectedItems ?? 100_000,
     falsePositiveRate: options.falsePositiveRate ?? 0.01,
   };
@@ -34,14 +47,14 @@ export function createTakenNames(options: BloomOptions): TakenNames {
       `The Bloom filter needs expectedItems >= 1 and 0 < falsePositiveRate < 1; got ${sizing.expectedItems} and ${sizing.falsePositiveRate}.`,
     );
   }
-  const build = options.create ?? createBloomFilter;
-  let filter: TakenFilter = build(sizing);
+  const create = options.create;
+  const build = create ? async (s: Sizing) => create(s) : defaultFilter;
+  let filter: TakenFilter | undefined;
   let next: TakenFilter | undefined;
-  let ready = false;
   let running: Promise<number> | undefined;
 
   const rebuildOnce = async (names: AsyncIterable<string>): Promise<number> => {
-    const fresh = build(sizing);
+    const fresh = await build(sizing);
     next = fresh;
     let loaded = 0;
     try {
@@ -53,22 +66,24 @@ export function createTakenNames(options: BloomOptions): TakenNames {
       next = undefined;
     }
     filter = fresh;
-    ready = true;
     return loaded;
   };
 
   return {
     add(username) {
-      filter.add(username);
+      filter?.add(username);
       next?.add(username);
     },
-    isSurelyFree: (username) => ready && !filter.has(username),
+    isSurelyFree: (username) => filter !== undefined && !filter.has(username),
     rebuild(names) {
       running ??= rebuildOnce(names).finally(() => {
         running = undefined;
       });
       return running;
     },
-    stats: () => ({ ...filter.stats(), ready }),
+    stats: () =>
+      filter
+        ? { ...filter.stats(), ready: true }
+        : { items: 0, bits: 0, hashes: 0, estimatedFalsePositiveRate: 1, ready: false },
   };
 }

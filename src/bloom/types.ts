@@ -48,8 +48,10 @@ export interface BloomOptions {
   falsePositiveRate?: number;
   /**
    * Builds the filter (for {@link BloomOptions.expectedItems} and
-   * {@link BloomOptions.falsePositiveRate}). Defaults to `createBloomFilter`,
-   * which is bloom-filters' `BloomFilter` with a fast 32-bit hash.
+   * {@link BloomOptions.falsePositiveRate}) on each `warm()`. Defaults to
+   * bloom-filters' `BloomFilter` with a fast 32-bit hash, loaded on the first
+   * `warm()` only; supply your own to keep bloom-filters (CommonJS, Node
+   * polyfills) out of a browser or edge bundle altogether.
    */
   create?: (sizing: { expectedItems: number; falsePositiveRate: number }) => TakenFilter;
 }
