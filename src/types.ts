@@ -157,16 +157,24 @@ export interface CacheOptions {
 export interface AvailabilityOptions<TData = unknown, TRecord = unknown> {
   /** The truth: any {@link UsernameStore}. Required. */
   store: UsernameStore<TData, TRecord>;
-  /** Normalisation and validation rules. */
+  /** Normalisation and validation rules. @defaultValue `{}` (3–30 ASCII characters, built-in reserved list) */
   policy?: PolicyOptions;
-  /** `false` disables caching *and* coalescing: every check reads the store. */
+  /**
+   * `false` disables caching *and* coalescing: every check reads the store.
+   * @defaultValue `{}` (on, with the {@link CacheOptions} defaults)
+   */
   cache?: CacheOptions | false;
   /**
    * `false` disables the Bloom filter. It answers nothing until `warm()` has
    * loaded every taken name, since until then "never added" proves nothing.
+   * @defaultValue `{}` (on, with the {@link BloomOptions} defaults, idle until `warm()`)
    */
   bloom?: BloomOptions | false;
-  /** Keeps several instances coherent. */
+  /**
+   * Keeps several instances coherent. `close()` unsubscribes from it but does
+   * not close it: the app owns the bus, as it may be shared.
+   * @defaultValue none (a single instance needs none)
+   */
   bus?: InvalidationBus;
   /**
    * How many alternatives a `taken` create result suggests (each is checked,
