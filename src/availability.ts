@@ -3,7 +3,7 @@ import { isInvalidationMessage, type InvalidationMessage } from './bus/types.js'
 import { createAvailabilityCache, createNoCache, type Answer } from './cache/availability-cache.js';
 import { createHooks } from './hooks.js';
 import { createPolicy } from './policy/policy.js';
-import type { StoreContext } from './store/types.js';
+import type { StoreContext, UsernameStore } from './store/types.js';
 import { suggestionCandidates } from './suggestions.js';
 import type {
   AvailabilityEvents,
@@ -47,10 +47,16 @@ function randomId(random: () => number): string {
 export function createUsernameAvailability<TData = unknown, TRecord = unknown>(
   options: AvailabilityOptions<TData, TRecord>,
 ): UsernameAvailability<TData, TRecord> {
-  const store = options?.store;
-  if (!store || typeof store.exists !== 'function' || typeof store.insert !== 'function' || typeof store.isConflict !== 'function') {
+  const candidate = options?.store;
+  if (
+    !candidate ||
+    typeof candidate.exists !== 'function' ||
+    typeof candidate.insert !== 'function' ||
+    typeof candidate.isConflict !== 'function'
+  ) {
     throw new TypeError('createUsernameAvailability needs options.store with exists(), insert() and isConflict().');
   }
+  const store: UsernameStore<TData, TRecord> = candidate;
   const random = options.random ?? Math.random;
   const instanceId = options.instanceId ?? randomId(random);
   const suggestions = options.suggestions ?? 0;
@@ -96,7 +102,7 @@ export function createUsernameAvailability<TData = unknown, TRecord = unknown>(
   async function readStore(username: string, signal: AbortSignal | undefined): Promise<boolean> {
     counters.storeReads++;
     try {
-      const exists = await store!.exists(username, { signal });
+      const exists = await store.exists(username, { signal });
       // Every taken name we learn of goes into the filter, so that it stays a
       // superset of what this instance has seen taken.
       if (exists) taken?.add(username);
@@ -128,9 +134,14 @@ export function createUsernameAvailability<TData = unknown, TRecord = unknown>(
     }
   }
 
-  function learnTaken(username: string, origin: EventOrigin): void {
+  /** Somebody holds the name: every local layer must say so from now on. */
+  function rememberTaken(username: string): void {
     cache.markTaken(username);
     taken?.add(username);
+  }
+
+  function learnTaken(username: string, origin: EventOrigin): void {
+    rememberTaken(username);
     hooks.emit('taken', { username, origin });
   }
 
@@ -236,7 +247,7 @@ export function createUsernameAvailability<TData = unknown, TRecord = unknown>(
     try {
       const value = createOptions.create
         ? await createOptions.create(username, data, ctx)
-        : ((await store!.insert(username, data, ctx)) as unknown as TValue); // TValue defaults to TRecord
+        : ((await store.insert(username, data, ctx)) as unknown as TValue); // TValue defaults to TRecord
       counters.creates++;
       learnTaken(username, 'local');
       publish('taken', username);
@@ -244,7 +255,7 @@ export function createUsernameAvailability<TData = unknown, TRecord = unknown>(
     } catch (error) {
       let conflict: boolean;
       try {
-        conflict = (createOptions.isConflict ?? ((e: unknown) => store!.isConflict(e)))(error);
+        conflict = (createOptions.isConflict ?? ((e: unknown) => store.isConflict(e)))(error);
       } catch (classifierError) {
         reportError({ error: classifierError, operation: 'insert', username });
         conflict = false;
@@ -253,8 +264,7 @@ export function createUsernameAvailability<TData = unknown, TRecord = unknown>(
         counters.conflicts++;
         // Somebody holds the name, whoever it is: remember it, and tell the
         // other instances in case the winner was not one of us.
-        cache.markTaken(username);
-        taken?.add(username);
+        rememberTaken(username);
         hooks.emit('conflict', { username });
         publish('taken', username);
         const result: CreateResult<TValue> = { ok: false, reason: 'taken', username };
@@ -271,7 +281,7 @@ export function createUsernameAvailability<TData = unknown, TRecord = unknown>(
 
   async function release(input: unknown, ctx?: StoreContext): Promise<ReleaseResult> {
     assertOpen('release');
-    if (typeof store!.remove !== 'function') {
+    if (typeof store.remove !== 'function') {
       throw new TypeError('names.release() needs a store with remove(); this store has none.');
     }
     const verdict = policy(input);
@@ -281,7 +291,7 @@ export function createUsernameAvailability<TData = unknown, TRecord = unknown>(
     const username = verdict.username;
     let removed: boolean;
     try {
-      removed = await store!.remove(username, ctx ?? {});
+      removed = await store.remove(username, ctx ?? {});
     } catch (error) {
       counters.storeErrors++;
       reportError({ error, operation: 'remove', username });
@@ -310,11 +320,11 @@ export function createUsernameAvailability<TData = unknown, TRecord = unknown>(
   async function warm(ctx: StoreContext = {}): Promise<{ loaded: number }> {
     assertOpen('warm');
     if (!taken) return { loaded: 0 };
-    if (typeof store!.list !== 'function') {
+    if (typeof store.list !== 'function') {
       throw new TypeError('names.warm() needs a store with list(); this store has none (or pass bloom: false).');
     }
     try {
-      counters.warmed = await taken.rebuild(store!.list(ctx));
+      counters.warmed = await taken.rebuild(store.list(ctx));
     } catch (error) {
       reportError({ error, operation: 'list' });
       throw error;
@@ -331,7 +341,7 @@ export function createUsernameAvailability<TData = unknown, TRecord = unknown>(
     closed = true;
     const off = await unsubscribe;
     await off?.();
-    await store!.close?.();
+    await store.close?.();
   }
 
   return {
