@@ -6,6 +6,12 @@ import type { StoreContext, UsernameStore } from './store/types.js';
 /**
  * Which layer answered a check: the Bloom filter ("definitely never taken"),
  * the cache, or a store read (also for checks that joined an in-flight read).
+ *
+ * @example
+ * ```ts
+ * const r = await names.check('alice');
+ * if (r.status === 'available' && r.source !== 'store') metrics.inc('store_read_saved');
+ * ```
  */
 export type CheckSource = 'bloom' | 'cache' | 'store';
 
@@ -78,6 +84,13 @@ export type ReleaseResult =
 
 /**
  * Where an event started: this instance, or another one (through the bus).
+ *
+ * @example
+ * ```ts
+ * names.on('taken', ({ username, origin }) => {
+ *   if (origin === 'local') audit.log(`${username} registered here`);
+ * });
+ * ```
  */
 export type EventOrigin = 'local' | 'remote';
 

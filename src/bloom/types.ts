@@ -21,7 +21,15 @@ export interface TakenFilter {
   stats(): FilterStats;
 }
 
-/** Size and quality figures of a {@link TakenFilter}. */
+/**
+ * Size and quality figures of a {@link TakenFilter}.
+ *
+ * @example
+ * ```ts
+ * const bloom = names.stats().bloom;
+ * if (bloom?.ready && bloom.estimatedFalsePositiveRate > 0.02) await names.warm(); // rebuild
+ * ```
+ */
 export interface FilterStats {
   /** Names added so far (with repeats). */
   items: number;

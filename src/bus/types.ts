@@ -49,7 +49,18 @@ export interface InvalidationBus {
   close?(): Promise<void>;
 }
 
-/** Runtime check used by buses that receive untyped payloads from the wire. */
+/**
+ * Is this untyped payload (off the wire, out of a channel) an
+ * {@link InvalidationMessage}? For bus authors.
+ *
+ * @example
+ * ```ts
+ * subscriber.on('message', (_channel, text) => {
+ *   const payload: unknown = JSON.parse(text);
+ *   if (isInvalidationMessage(payload)) listener(payload);
+ * });
+ * ```
+ */
 export function isInvalidationMessage(value: unknown): value is InvalidationMessage {
   if (typeof value !== 'object' || value === null) return false;
   const m = value as Record<string, unknown>;
