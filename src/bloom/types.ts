@@ -27,7 +27,9 @@ export interface TakenFilter {
  * @example
  * ```ts
  * const bloom = names.stats().bloom;
- * if (bloom?.ready && bloom.estimatedFalsePositiveRate > 0.02) await names.warm(); // rebuild
+ * if (bloom?.ready && bloom.estimatedFalsePositiveRate > 0.02) {
+ *   console.warn('More taken names than bloom.expectedItems: raise it.');
+ * }
  * ```
  */
 export interface FilterStats {
