@@ -16,10 +16,11 @@ import {
   quoteDataColumns,
   quoteIdentifier,
   type SqlInsertData,
+  type SqlTableOptions,
   type SqlRow,
 } from './sql-shared.js';
 
-export type { SqlInsertData, SqlRow } from './sql-shared.js';
+export type { SqlInsertData, SqlRow, SqlTableOptions } from './sql-shared.js';
 
 /**
  * What the store needs from mysql2/promise: `execute` (a server-side prepared
@@ -47,7 +48,7 @@ export interface MysqlQueryable {
  * const options: MysqlStoreOptions = { pool, table: 'users', column: 'username', columns: ['email'] };
  * ```
  */
-export interface MysqlStoreOptions {
+export interface MysqlStoreOptions extends SqlTableOptions {
   /**
    * A mysql2/promise `Pool` (or `Connection`) the app created, with a utf8mb4
    * connection charset (mysql2's default). The store never ends it.
@@ -66,12 +67,6 @@ export interface MysqlStoreOptions {
    */
   database?: string;
   /**
-   * The column holding the canonical username. It must carry a UNIQUE or
-   * PRIMARY KEY index of its own (see {@link MysqlStore.ensureSchema}).
-   * @defaultValue `'username'`
-   */
-  column?: string;
-  /**
    * When set, `isConflict` recognises only duplicates of this unique index,
    * by name: `'PRIMARY'`, or e.g. `'username'` for `UNIQUE (username)`. Set it
    * when the table has other unique columns that `insert` writes (see
@@ -82,20 +77,6 @@ export interface MysqlStoreOptions {
    * @defaultValue any duplicate entry (errno 1062)
    */
   key?: string;
-  /**
-   * Extra columns that `insert(username, data)` may write, taken from the
-   * same-named keys of `data` (an allow-list: other keys of `data` are
-   * ignored, so a request body passed as `data` cannot set `is_admin`).
-   * `undefined` values are left out so that column defaults apply. With the
-   * default, `data` is ignored and only the username is written.
-   * @defaultValue `[]`
-   */
-  columns?: readonly string[];
-  /**
-   * Rows per page when {@link MysqlStore.list} walks the table.
-   * @defaultValue `1000`
-   */
-  pageSize?: number;
 }
 
 /**

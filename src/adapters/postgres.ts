@@ -19,11 +19,12 @@ import {
   quoteDataColumns,
   quoteIdentifier,
   type SqlInsertData,
+  type SqlTableOptions,
   type SqlRow,
 } from './sql-shared.js';
 
 export { postgresBus, type PostgresBus, type PostgresBusOptions, type PgPoolLike, type PgListenClient } from './postgres-bus.js';
-export type { SqlInsertData, SqlRow } from './sql-shared.js';
+export type { SqlInsertData, SqlRow, SqlTableOptions } from './sql-shared.js';
 
 /**
  * What the store needs from pg: a parameterised `query`. A pg `Pool` (the usual
@@ -48,7 +49,7 @@ export interface PgQueryable {
  * const options: PostgresStoreOptions = { pool, table: 'users', column: 'username', constraint: 'users_username_key' };
  * ```
  */
-export interface PostgresStoreOptions {
+export interface PostgresStoreOptions extends SqlTableOptions {
   /** A pg `Pool` (or `Client`) the app created. The store never ends it. */
   pool: PgQueryable;
   /**
@@ -65,12 +66,6 @@ export interface PostgresStoreOptions {
    */
   schema?: string;
   /**
-   * The column holding the canonical username. It must carry a UNIQUE or
-   * PRIMARY KEY constraint of its own (see {@link PostgresStore.ensureSchema}).
-   * @defaultValue `'username'`
-   */
-  column?: string;
-  /**
    * When set, `isConflict` recognises only unique violations (SQLSTATE 23505)
    * of this named constraint, e.g. `'users_username_key'`. Set it when the
    * table has other unique columns that `insert` writes (see
@@ -80,15 +75,6 @@ export interface PostgresStoreOptions {
    */
   constraint?: string;
   /**
-   * Extra columns that `insert(username, data)` may write, taken from the
-   * same-named keys of `data` (an allow-list: other keys of `data` are
-   * ignored, so a request body passed as `data` cannot set `is_admin`).
-   * `undefined` values are left out so that column defaults apply. With the
-   * default, `data` is ignored and only the username is written.
-   * @defaultValue `[]`
-   */
-  columns?: readonly string[];
-  /**
    * Send one query at a time. A single connection (a pg `Client` or
    * `PoolClient`) runs one query at a time anyway: pg 8 queues concurrent
    * calls with a deprecation warning and pg 9 rejects them, while the core
@@ -97,11 +83,6 @@ export interface PostgresStoreOptions {
    * @defaultValue `true` unless `pool` looks like a pool (has `totalCount`, as pg's `Pool` does)
    */
   serializeQueries?: boolean;
-  /**
-   * Rows per page when {@link PostgresStore.list} walks the table.
-   * @defaultValue `1000`
-   */
-  pageSize?: number;
 }
 
 /**

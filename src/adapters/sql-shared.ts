@@ -64,6 +64,39 @@ export function quoteIdentifier(name: string, options: QuoteIdentifierOptions = 
 export const PG_MAX_IDENTIFIER_BYTES = 63;
 
 /**
+ * Options every SQL adapter shares, besides its connection and `table`.
+ *
+ * @example
+ * ```ts
+ * const shared: SqlTableOptions = { column: 'handle', columns: ['email'], pageSize: 5_000 };
+ * ```
+ */
+export interface SqlTableOptions {
+  /**
+   * The column holding the canonical username. It must carry a UNIQUE or
+   * PRIMARY KEY constraint of its own: that constraint is what makes creates
+   * race-free, and each adapter's `ensureSchema()` verifies it.
+   * @defaultValue `'username'`
+   */
+  column?: string;
+  /**
+   * Extra columns that `insert(username, data)` may write, taken from the
+   * same-named keys of `data` (an allow-list: other keys of `data` are
+   * ignored, so a request body passed as `data` cannot set `is_admin`).
+   * `undefined` values are left out so that column defaults apply. With the
+   * default, `data` is ignored and only the username is written.
+   * @defaultValue `[]`
+   */
+  columns?: readonly string[];
+  /**
+   * Rows per page when the store's `list()` walks the table (keyset
+   * pagination: one page in memory at a time).
+   * @defaultValue `1000`
+   */
+  pageSize?: number;
+}
+
+/**
  * The extra values an SQL adapter's `insert` writes next to the username, keyed
  * by column name. Only the columns listed in the adapter's `columns` option are
  * read; `undefined` values are left out so that the column's DEFAULT applies.

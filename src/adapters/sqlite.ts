@@ -16,20 +16,23 @@ import {
   quoteDataColumns,
   quoteIdentifier,
   type SqlInsertData,
+  type SqlTableOptions,
   type SqlRow,
 } from './sql-shared.js';
 
-export type { SqlInsertData, SqlRow } from './sql-shared.js';
+export type { SqlInsertData, SqlRow, SqlTableOptions } from './sql-shared.js';
 
 /**
- * Options of {@link sqliteStore}.
+ * Options of {@link sqliteStore}. Values written through `columns` are bound
+ * as parameters, so they must be what better-sqlite3 binds: string, number,
+ * bigint, Buffer or null.
  *
  * @example
  * ```ts
  * const options: SqliteStoreOptions = { db, table: 'users', column: 'username', columns: ['email'] };
  * ```
  */
-export interface SqliteStoreOptions {
+export interface SqliteStoreOptions extends SqlTableOptions {
   /** A better-sqlite3 `Database` the app opened (file or `:memory:`). The store never closes it. */
   db: BetterSqlite3.Database;
   /**
@@ -38,28 +41,6 @@ export interface SqliteStoreOptions {
    * @defaultValue `'usernames'`
    */
   table?: string;
-  /**
-   * The column holding the canonical username. It must carry a UNIQUE or
-   * PRIMARY KEY constraint of its own: that constraint is what makes creates
-   * race-free (see {@link SqliteStore.ensureSchema}).
-   * @defaultValue `'username'`
-   */
-  column?: string;
-  /**
-   * Extra columns that `insert(username, data)` may write, taken from the
-   * same-named keys of `data` (an allow-list: other keys of `data` are
-   * ignored, so a request body passed as `data` cannot set `is_admin`). With
-   * the default, `data` is ignored entirely and only the username is written.
-   * Values are bound as parameters, so they must be what better-sqlite3 binds:
-   * string, number, bigint, Buffer or null.
-   * @defaultValue `[]`
-   */
-  columns?: readonly string[];
-  /**
-   * Rows per page when {@link SqliteStore.list} walks the table.
-   * @defaultValue `1000`
-   */
-  pageSize?: number;
 }
 
 /**
