@@ -13,7 +13,7 @@
 import * as bloomFilters from 'bloom-filters';
 import { createBloomFilter } from '../src/bloom/bloom-filter.js';
 import type { BenchModule, Row, Target } from './util.js';
-import { makeNames, micro, spreadOf, target } from './util.js';
+import { makeNames, micro, microRows, spreadOf, target } from './util.js';
 
 type BloomFiltersModule = typeof import('bloom-filters');
 // Same CJS/ESM interop as src/bloom/bloom-filter.ts.
@@ -135,14 +135,7 @@ export const bloomBench: BenchModule = async (options) => {
   const fill1M = (fill.median * 1_000_000) / n;
 
   const rows: Row[] = [
-    ...results.map((r) => ({
-      bench: 'bloom',
-      name: `${r.name} (ns/op)`,
-      unit: 'ns',
-      value: r.nsPerOp.median,
-      spread: r.nsPerOp,
-      note: `${Math.round(r.opsPerSec).toLocaleString('en-US')} ops/s`,
-    })),
+    ...microRows('bloom', results),
     { bench: 'bloom', name: `ours has / hand-written has`, unit: 'x', value: hasRatio },
     { bench: 'bloom', name: `bloom-filters default has / hand-written has`, unit: 'x', value: stockHas.nsPerOp.median / handHas.nsPerOp.median },
     { bench: 'bloom', name: `ours: add ${n.toLocaleString('en-US')} names`, unit: 'ms', value: fill.median, spread: fill },

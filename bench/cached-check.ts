@@ -10,7 +10,7 @@
 import { LRUCache } from 'lru-cache';
 import { createUsernameAvailability, MemoryStore } from '../src/index.js';
 import type { BenchModule } from './util.js';
-import { makeNames, micro, target } from './util.js';
+import { makeNames, micro, microRows, target } from './util.js';
 
 export const cachedCheckBench: BenchModule = async (options) => {
   const count = 1_024;
@@ -84,14 +84,7 @@ export const cachedCheckBench: BenchModule = async (options) => {
   const hitRate = (after.cacheHits - before.cacheHits) / checks;
   return {
     rows: [
-      ...results.map((r) => ({
-        bench: 'cached-check',
-        name: `${r.name} (ns/op)`,
-        unit: 'ns',
-        value: r.nsPerOp.median,
-        spread: r.nsPerOp,
-        note: `${Math.round(r.opsPerSec).toLocaleString('en-US')} ops/s`,
-      })),
+      ...microRows('cached-check', results),
       { bench: 'cached-check', name: 'check / floor', unit: 'x', value: ratio },
       { bench: 'cached-check', name: 'cache hit rate during the run', unit: '', value: hitRate },
       { bench: 'cached-check', name: 'store reads during the run', unit: '', value: after.storeReads - before.storeReads },

@@ -156,6 +156,18 @@ export async function micro(
   });
 }
 
+/** The table rows of micro benchmark results: ns per op with its spread, ops/s in the note. */
+export function microRows(bench: string, results: readonly MicroResult[]): Row[] {
+  return results.map((r) => ({
+    bench,
+    name: `${r.name} (ns/op)`,
+    unit: 'ns',
+    value: r.nsPerOp.median,
+    spread: r.nsPerOp,
+    note: `${Math.round(r.opsPerSec).toLocaleString('en-US')} ops/s`,
+  }));
+}
+
 /**
  * Macro benchmark: runs each variant `rounds` times, interleaved (A B A B…)
  * so that drifting machine load hits both alike; returns per-variant spreads
